@@ -1,0 +1,3 @@
+from buzzline_cli.cli import app
+
+app(prog_name="buzzline")

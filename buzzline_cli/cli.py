@@ -1,0 +1,160 @@
+"""The ``buzzline`` command: a Typer app of thin commands over the library.
+
+Each command parses its flags, loads the settings (passing only the flags the user gave),
+opens its source and sink, calls the core and renders. Heavy imports happen inside the
+commands, so ``buzzline --version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from buzzline_cli import __version__
+
+if TYPE_CHECKING:
+    from buzzline_cli.settings import LoadedSettings
+
+app = typer.Typer(
+    name="buzzline",
+    help="A realistic stream of activity messages, real-time alerts on it, and a summary.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _State:
+    config_path: Path | None = None
+
+
+STATE = _State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"buzzline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        Optional[bool],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--config",
+            help="TOML config file (else BUZZLINE_CONFIG, ./buzzline.toml, "
+            "~/.config/buzzline/config.toml).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """buzzline: produce a stream, raise alerts on it, summarize what was saved."""
+    STATE.config_path = config
+
+
+def _given(**flags: Any) -> dict[str, Any]:
+    """Only the flags the user actually gave, so an unset flag never hides an env var."""
+    return {key: value for key, value in flags.items() if value is not None}
+
+
+def _run(body: Any) -> None:
+    from buzzline_cli.lifecycle import run_guarded
+
+    code = run_guarded(body)
+    if code:
+        raise typer.Exit(code)
+
+
+def _load(**sections: dict[str, Any]) -> LoadedSettings:
+    from buzzline_cli.settings import load_settings
+
+    return load_settings(sections, config_path=STATE.config_path)
+
+
+@app.command(epilog="Example: buzzline produce --interval 0.5 --count 10 --format json")
+def produce(
+    to: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--to", "-o", help="Sink: - (stdout, default), a file path (appended to)."),
+    ] = None,
+    interval: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(help="Seconds between messages (default 1.0; 0 = as fast as possible)."),
+    ] = None,
+    count: Annotated[Optional[int], typer.Option(help="Stop after N messages.")] = None,  # noqa: UP045
+    duration: Annotated[
+        Optional[float], typer.Option(help="Stop after SECONDS.")  # noqa: UP045
+    ] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(help="Random seed: same seed, same messages.")  # noqa: UP045
+    ] = None,
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="Line format: text (default), json or log."),
+    ] = None,
+) -> None:
+    """Emit a stream of synthetic activity messages."""
+
+    def body() -> int:
+        from buzzline_cli.lifecycle import StopSignals, say
+        from buzzline_cli.message import MessageFactory
+        from buzzline_cli.producer import produce
+        from buzzline_cli.transports import open_sink
+
+        settings = _load(
+            produce=_given(
+                to=to, interval=interval, count=count, duration=duration, seed=seed, format=format
+            )
+        ).settings
+        options = settings.produce
+        factory = MessageFactory(
+            settings.vocabulary.as_vocabulary(options.template),
+            format=options.format,
+            seed=options.seed,
+        )
+        stop = StopSignals().install()
+        sink = open_sink(options.to, kafka=settings.kafka)
+        try:
+            result = produce(
+                factory,
+                sink,
+                interval=options.interval,
+                count=options.count,
+                duration=options.duration,
+                stop=stop,
+            )
+        finally:
+            sink.close()
+        if options.to != "-":
+            say(
+                f"buzzline: wrote {result.messages} messages to {sink.name} "
+                f"in {result.elapsed:.2f} s"
+            )
+        stop.raise_if_stopped()
+        return 0
+
+    _run(body)
+
+
+@app.command(epilog="Example: buzzline config --json")
+def config(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")] = False,
+) -> None:
+    """Show the effective configuration and where each value came from."""
+
+    def body() -> int:
+        from buzzline_cli.render.config import config_json, config_toml
+
+        loaded = _load()
+        typer.echo(config_json(loaded) if as_json else config_toml(loaded), nl=False)
+        return 0
+
+    _run(body)

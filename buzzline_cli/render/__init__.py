@@ -1,0 +1,1 @@
+"""Renderers: how results look (config, alerts, tables, dashboard)."""
