@@ -36,7 +36,10 @@ class Source(Protocol):
     """
 
     name: str
-    oversize: int
+
+    @property
+    def oversize(self) -> int:
+        """Lines cut to the line limit so far."""
 
     def chunks(self) -> Iterator[bytes]: ...
 
