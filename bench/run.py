@@ -14,146 +14,17 @@ not assertions: nothing here fails a build.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
+import importlib
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "bench" / "data"
-PY = sys.executable
-BUZZLINE = [PY, "-m", "buzzline_cli"]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
+from lib import CASES, DATA  # noqa: E402
 
-@dataclass
-class Figure:
-    name: str
-    value: float
-    unit: str
-    anchor: str
-    anchor_value: float | None
-    goal: str
-    higher_is_better: bool = True
-
-    def ratio(self) -> str:
-        if not self.anchor_value:
-            return "-"
-        return f"{self.value / self.anchor_value:.2f}x"
-
-
-CASES: dict[str, Callable[[argparse.Namespace], Iterator[Figure]]] = {}
-
-
-def case(
-    name: str,
-) -> Callable[
-    [Callable[[argparse.Namespace], Iterator[Figure]]],
-    Callable[[argparse.Namespace], Iterator[Figure]],
-]:
-    def register(
-        fn: Callable[[argparse.Namespace], Iterator[Figure]],
-    ) -> Callable[[argparse.Namespace], Iterator[Figure]]:
-        CASES[name] = fn
-        return fn
-
-    return register
-
-
-def timed(
-    cmd: list[str] | str,
-    *,
-    runs: int,
-    stdout: int | None = subprocess.DEVNULL,
-    shell: bool = False,
-    env: dict[str, str] | None = None,
-) -> float:
-    """Median wall time of ``runs`` runs of a whole command."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(
-            cmd,
-            stdout=stdout,
-            stderr=subprocess.DEVNULL,
-            check=True,
-            shell=shell,
-            env={**os.environ, **(env or {})},
-        )
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def peak_rss_mb(cmd: list[str] | str, *, shell: bool = False) -> float:
-    """Peak resident memory of a command, via GNU time's %M (kilobytes)."""
-    out = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *(["bash", "-c", cmd] if shell else cmd)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=True,
-        text=True,
-    )
-    return int(out.stderr.strip().splitlines()[-1]) / 1024
-
-
-# -- start-up and produce ---------------------------------------------------------------------
-
-
-@case("startup")
-def startup(args: argparse.Namespace) -> Iterator[Figure]:
-    runs = max(args.runs, 9)
-    ours = timed([*BUZZLINE, "--version"], runs=runs)
-    bare = timed([PY, "-c", "pass"], runs=runs)
-    yield Figure(
-        "buzzline --version",
-        ours * 1000,
-        "ms",
-        "python -c pass",
-        bare * 1000,
-        "<= 200 ms",
-        higher_is_better=False,
-    )
-
-
-@case("produce")
-def produce(args: argparse.Namespace) -> Iterator[Figure]:
-    n = 2_000_000
-    original = 50_000
-    anchor_s = timed(
-        [PY, str(ROOT / "bench" / "anchors" / "original_producer.py"), str(original)],
-        runs=args.runs,
-    )
-    anchor_rate = original / anchor_s
-    for fmt, goal in (("text", ">= 1,000,000/s"), ("json", ">= 400,000/s")):
-        seconds = timed(
-            [*BUZZLINE, "produce", "--interval", "0", "--count", str(n), "--format", fmt],
-            runs=args.runs,
-        )
-        yield Figure(
-            f"produce {fmt}, 2M msgs to /dev/null",
-            n / seconds,
-            "msg/s",
-            "original's loop (re-created)",
-            anchor_rate,
-            goal,
-        )
-
-
-@case("pacing")
-def pacing(args: argparse.Namespace) -> Iterator[Figure]:
-    seconds = timed([*BUZZLINE, "produce", "--interval", "0.01", "--count", "500"], runs=args.runs)
-    yield Figure(
-        "produce --interval 0.01 --count 500",
-        seconds,
-        "s",
-        "ideal 5.00 s",
-        5.0,
-        "within 2 % of 5 s (plus start-up)",
-        higher_is_better=False,
-    )
+for module in sorted(HERE.glob("cases_*.py")):
+    importlib.import_module(module.stem)
 
 
 def main() -> int:

@@ -144,6 +144,71 @@ def produce(
     _run(body)
 
 
+@app.command(
+    epilog="Example: buzzline produce --interval 0.5 | buzzline consume -k Colorado,hiking"
+)
+def consume(
+    source: Annotated[
+        str, typer.Argument(help="- (stdin, default) or a file path.", show_default=False)
+    ] = "-",
+    keywords: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--keywords", "-k", help="Alert on any of these comma-separated keywords."),
+    ] = None,
+    require_all: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--all", help="Alert only when every keyword occurs.", show_default=False),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep reading what is appended (like tail -F).")
+    ] = False,
+    from_end: Annotated[
+        bool, typer.Option("--from-end", help="Skip what the file holds already (implies -f).")
+    ] = False,
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="auto (default: panel on a terminal), panel, plain, json."),
+    ] = None,
+    show_all: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--show-all", help="Also show messages that raised no alert.", show_default=False
+        ),
+    ] = None,
+    summary: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--summary/--no-summary",
+            help="Print a summary on stderr at the end.",
+            show_default=False,
+        ),
+    ] = None,
+    max_line_bytes: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--max-line-bytes", help="Cut longer lines for matching (default 1 MiB)."),
+    ] = None,
+) -> None:
+    """Raise real-time keyword alerts on a stream (stdin or a followed file)."""
+
+    def body() -> int:
+        from buzzline_cli.app_consume import consume_command
+
+        words = None if keywords is None else [w for w in keywords.split(",") if w.strip()]
+        settings = _load(
+            consume=_given(
+                keywords=words,
+                mode=None if require_all is None else ("all" if require_all else "any"),
+                format=format,
+                show_all=show_all,
+                summary=summary,
+                max_line_bytes=max_line_bytes,
+            )
+        ).settings
+        return consume_command(settings, source, follow=follow, from_end=from_end)
+
+    _run(body)
+
+
 @app.command(epilog="Example: buzzline config --json")
 def config(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")] = False,

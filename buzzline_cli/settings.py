@@ -38,6 +38,7 @@ from pydantic_settings import (
 from buzzline_cli import vocabulary as vocab
 from buzzline_cli.errors import ConfigError
 from buzzline_cli.message import Vocabulary
+from buzzline_cli.rules import Matcher, RuleSpec
 from buzzline_cli.transports.lines import DEFAULT_MAX_LINE_BYTES
 
 ENV_PREFIX = "BUZZLINE_"
@@ -129,6 +130,9 @@ class Rule(Section):
             raise ValueError(f"not a Rich style: {error}") from None
         return value
 
+    def spec(self) -> RuleSpec:
+        return RuleSpec(self.name, tuple(self.any), tuple(self.all), self.style)
+
     @model_validator(mode="after")
     def _has_words(self) -> Rule:
         if not self.any and not self.all:
@@ -149,6 +153,10 @@ class ConsumeSettings(Section):
     @classmethod
     def _words(cls, values: list[str]) -> list[str]:
         return _nonempty_words(values)
+
+    def matcher(self) -> Matcher:
+        """The alert rules: the keywords (any, or all) and the named rules."""
+        return Matcher(tuple(self.keywords), self.mode == "all", [r.spec() for r in self.rules])
 
 
 class StatsSettings(Section):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from buzzline_cli.errors import BuzzlineError
 from buzzline_cli.transports.lines import DEFAULT_MAX_LINE_BYTES
@@ -33,7 +35,12 @@ def file_source(path: Path, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> 
     if path.is_dir():
         raise BuzzlineError(f"cannot read {path}: it is a directory")
     try:
-        stream = path.open("rb", buffering=0)
+        stream: BinaryIO = path.open("rb", buffering=0)
+        if stream.read(2) == b"\x1f\x8b":  # gzip's magic number, whatever the name
+            stream.seek(0)
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+        else:
+            stream.seek(0)
     except OSError as error:
         raise BuzzlineError(f"cannot read {path}: {_describe(error)}") from None
     return StreamSource(stream, str(path), max_line_bytes=max_line_bytes, close_stream=True)

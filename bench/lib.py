@@ -1,0 +1,91 @@
+"""The benchmark harness: figures, anchors, timing helpers, and the registry of cases.
+
+Cases live in ``cases_*.py`` beside this file and register themselves with ``@case``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
+PY = sys.executable
+BUZZLINE = [PY, "-m", "buzzline_cli"]
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    anchor: str
+    anchor_value: float | None
+    goal: str
+    higher_is_better: bool = True
+
+    def ratio(self) -> str:
+        if not self.anchor_value:
+            return "-"
+        return f"{self.value / self.anchor_value:.2f}x"
+
+
+CASES: dict[str, Callable[[argparse.Namespace], Iterator[Figure]]] = {}
+
+
+def case(
+    name: str,
+) -> Callable[
+    [Callable[[argparse.Namespace], Iterator[Figure]]],
+    Callable[[argparse.Namespace], Iterator[Figure]],
+]:
+    def register(
+        fn: Callable[[argparse.Namespace], Iterator[Figure]],
+    ) -> Callable[[argparse.Namespace], Iterator[Figure]]:
+        CASES[name] = fn
+        return fn
+
+    return register
+
+
+def timed(
+    cmd: list[str] | str,
+    *,
+    runs: int,
+    stdout: int | None = subprocess.DEVNULL,
+    shell: bool = False,
+    env: dict[str, str] | None = None,
+) -> float:
+    """Median wall time of ``runs`` runs of a whole command."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            cmd,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            shell=shell,
+            env={**os.environ, **(env or {})},
+        )
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_rss_mb(cmd: list[str] | str, *, shell: bool = False) -> float:
+    """Peak resident memory of a command, via GNU time's %M (kilobytes)."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *(["bash", "-c", cmd] if shell else cmd)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=True,
+        text=True,
+    )
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
