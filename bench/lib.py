@@ -34,7 +34,8 @@ class Figure:
     def ratio(self) -> str:
         if not self.anchor_value:
             return "-"
-        return f"{self.value / self.anchor_value:.2f}x"
+        ratio = self.value / self.anchor_value
+        return f"{ratio:.2f}x" if ratio >= 0.01 else f"1/{1 / ratio:,.0f}"
 
 
 CASES: dict[str, Callable[[argparse.Namespace], Iterator[Figure]]] = {}

@@ -74,6 +74,13 @@ class Matcher:
             words.setdefault(" ".join(word.lower().split()), word)
         self._spelling = words
         self._patterns = {key: re.compile(keyword_pattern(key), re.IGNORECASE) for key in words}
+        # One pass finds every keyword, unless one keyword can occur inside another's match
+        # ("hiking" in "hiking trail"): then each is searched on its own.
+        longest_first = sorted(words, key=len, reverse=True)
+        self._overlapping = any(a != b and a in b for a in words for b in words)
+        self._combined = re.compile(
+            "|".join(keyword_pattern(k) for k in longest_first) or "(?!)", re.IGNORECASE
+        )
         self._styles = {
             rule.name: rule.style or PALETTE[i % len(PALETTE)] for i, rule in enumerate(self.rules)
         }
@@ -101,8 +108,18 @@ class Matcher:
         memo[message] = found
         return found
 
+    def _present(self, message: str) -> set[str]:
+        """The (normalized) keywords that occur in ``message``."""
+        if self._overlapping:
+            return {key for key, pattern in self._patterns.items() if pattern.search(message)}
+        found = self._combined.findall(message)
+        if not found:
+            return set()
+        key = self._key
+        return {key(text) for text in found}
+
     def _evaluate(self, message: str) -> Match | None:
-        present = {key for key, pattern in self._patterns.items() if pattern.search(message)}
+        present = self._present(message)
         if not present:
             return None
         key = self._key

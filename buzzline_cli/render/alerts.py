@@ -12,7 +12,9 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from json.encoder import encode_basestring
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from buzzline_cli.consume import Event
 from buzzline_cli.render.safe import printable
@@ -28,10 +30,17 @@ _JSON_UNSAFE = {
 }
 
 
+_RENDERED = attrgetter("rendered")
+
+
+def _terminal_safe(json_text: str) -> str:
+    """JSON escapes C0 controls itself; escape C1 controls and bidi overrides too."""
+    return json_text if json_text.isprintable() else json_text.translate(_JSON_UNSAFE)
+
+
 def json_line(obj: dict[str, Any]) -> str:
     """One JSON object on one line, with nothing a terminal would act on left raw."""
-    out = json.dumps(obj, ensure_ascii=False)
-    return out if out.isprintable() else out.translate(_JSON_UNSAFE)
+    return _terminal_safe(json.dumps(obj, ensure_ascii=False))
 
 
 class _Buffered:
@@ -71,6 +80,10 @@ class JsonRenderer(_Buffered):
     """One JSON object per alert: the input's fields (or ``message`` and ``line``) plus
     ``keywords`` and, when a named rule fired, ``rule`` (and ``rules`` if several)."""
 
+    def __init__(self, out: TextIO | None = None) -> None:
+        super().__init__(out)
+        self._tails: dict[Match | None, str] = {}  # the JSON after "line", per match
+
     @staticmethod
     def _extra(event: Event) -> dict[str, Any]:
         match = event.match
@@ -83,24 +96,34 @@ class JsonRenderer(_Buffered):
                 extra["rules"] = list(match.rules)
         return extra
 
-    def _parts(self, event: Event) -> tuple[str, str]:
-        """The JSON before and after the line number (a non-JSON line), cached per line."""
-        cached: tuple[str, str] | None = event.rendered
-        if cached is None:
-            head = json_line({"message": event.message})[:-1]
-            tail = json_line(self._extra(event))[1:]
-            cached = event.rendered = (f'{head}, "line": ', f", {tail}\n")
-        return cached
+    def _parts(self, event: Event) -> tuple[str, str] | None:
+        """The JSON before and after the line number, cached on the (shared) event; None for
+        a JSON input line, which is rendered whole each time."""
+        if event.fields is not None:
+            return None
+        tail = self._tails.get(event.match)
+        if tail is None:
+            tail = self._tails[event.match] = ", " + json_line(self._extra(event))[1:] + "\n"
+        head = '{"message": ' + _terminal_safe(encode_basestring(event.message)) + ', "line": '
+        parts = event.rendered = (head, tail)
+        return parts
 
     def emit(self, events: Sequence[Event], lines: Sequence[int]) -> None:
-        out = self._pending
-        parts = self._parts
-        for event, line in zip(events, lines, strict=True):
-            if event.fields is None:
-                head, tail = parts(event)
-                out.append(f"{head}{line}{tail}")
+        cached: list[tuple[str, str] | None] = list(map(_RENDERED, events))
+        if None in cached:
+            for i in [i for i, parts in enumerate(cached) if parts is None]:
+                cached[i] = self._parts(events[i])
+        if None not in cached:  # the common case: a text log, every line's parts cached
+            ready = cast("list[tuple[str, str]]", cached)
+            self._pending.extend([f"{h}{n}{t}" for (h, t), n in zip(ready, lines, strict=True)])
+            return
+        for event, parts, line in zip(events, cached, lines, strict=True):
+            if parts is None:
+                self._pending.append(
+                    json_line({**(event.fields or {}), **self._extra(event)}) + "\n"
+                )
             else:
-                out.append(json_line({**event.fields, **self._extra(event)}) + "\n")
+                self._pending.append(f"{parts[0]}{line}{parts[1]}")
 
 
 class PanelRenderer:

@@ -1,0 +1,243 @@
+"""consume: alert latency (pipe and followed file) and catch-up throughput against grep."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from lib import BUZZLINE, DATA, PY, ROOT, Figure, case, timed
+
+SEED_KEYWORDS = [
+    "Colorado",
+    "flyfishing",
+    "hiking",
+    "wildlife encounter",
+    "backpacking",
+    "snowshoeing",
+]
+
+
+def text_log(lines: int = 1_000_000) -> Path:
+    """The seed-vocabulary text log the throughput figures read (made once, cached)."""
+    path = DATA / f"text-{lines}.log"
+    if not path.exists():
+        subprocess.run(
+            [
+                *BUZZLINE,
+                "produce",
+                "--interval",
+                "0",
+                "--count",
+                str(lines),
+                "--seed",
+                "1",
+                "-o",
+                str(path),
+            ],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+    return path
+
+
+def _lags(proc: subprocess.Popen[bytes], n: int) -> list[float]:
+    """Milliseconds from each alert's ``ts`` to the moment its line could be read."""
+    assert proc.stdout is not None
+    lags = []
+    for _ in range(n):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        now = time.time()
+        ts = json.loads(line)["ts"]
+        lags.append((now - datetime.fromisoformat(ts).timestamp()) * 1000)
+    return lags
+
+
+def _pctl(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _anchor_lags(path: Path, n: int) -> list[float]:
+    """The original's 1 s polling consumer on a file written at 100 msg/s."""
+    path.touch()
+    producer = subprocess.Popen(
+        [
+            *BUZZLINE,
+            "produce",
+            "--interval",
+            "0.01",
+            "--count",
+            str(n),
+            "--format",
+            "json",
+            "-o",
+            str(path),
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.2)
+    anchor = subprocess.Popen(
+        [PY, str(ROOT / "bench" / "anchors" / "original_consumer.py"), str(path), "While"],
+        stdout=subprocess.PIPE,
+    )
+    lags = []
+    assert anchor.stdout is not None
+    try:
+        for _ in range(n - 50):
+            line = anchor.stdout.readline()
+            now = time.time()
+            ts = json.loads(line.split(b"message! ", 1)[1])["ts"]
+            lags.append((now - datetime.fromisoformat(ts).timestamp()) * 1000)
+    finally:
+        anchor.kill()
+        producer.wait()
+    return lags
+
+
+@case("consume-latency")
+def latency(args: argparse.Namespace) -> Iterator[Figure]:
+    n = 500
+    with tempfile.TemporaryDirectory() as tmp:
+        anchor = _anchor_lags(Path(tmp) / "anchor.log", n)
+        shell = (
+            f"{' '.join(BUZZLINE)} produce --interval 0.01 --count {n} --format json | "
+            f"{' '.join(BUZZLINE)} consume -k While --format json --no-summary"
+        )
+        proc = subprocess.Popen(["bash", "-c", shell], stdout=subprocess.PIPE)
+        pipe = _lags(proc, n)
+        proc.wait()
+        log = Path(tmp) / "follow.log"
+        log.touch()
+        consumer = subprocess.Popen(
+            [
+                *BUZZLINE,
+                "consume",
+                "-f",
+                str(log),
+                "-k",
+                "While",
+                "--format",
+                "json",
+                "--no-summary",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        time.sleep(1.0)  # let it start and watch the file
+        producer = subprocess.Popen(
+            [
+                *BUZZLINE,
+                "produce",
+                "--interval",
+                "0.01",
+                "--count",
+                str(n),
+                "--format",
+                "json",
+                "-o",
+                str(log),
+            ],
+            stderr=subprocess.DEVNULL,
+        )
+        followed = _lags(consumer, n)
+        producer.wait()
+        consumer.terminate()
+        consumer.wait()
+    a50, a99 = _pctl(anchor, 0.5), _pctl(anchor, 0.99)
+    yield Figure(
+        "alert latency, pipe, p50",
+        _pctl(pipe, 0.5),
+        "ms",
+        "original (1 s poll) p50",
+        a50,
+        "-",
+        higher_is_better=False,
+    )
+    yield Figure(
+        "alert latency, pipe, p99",
+        _pctl(pipe, 0.99),
+        "ms",
+        "original (1 s poll) p99",
+        a99,
+        "<= 5 ms",
+        higher_is_better=False,
+    )
+    yield Figure(
+        "alert latency, followed file, p50",
+        _pctl(followed, 0.5),
+        "ms",
+        "original (1 s poll) p50",
+        a50,
+        "-",
+        higher_is_better=False,
+    )
+    yield Figure(
+        "alert latency, followed file, p99",
+        _pctl(followed, 0.99),
+        "ms",
+        "original (1 s poll) p99",
+        a99,
+        "<= 50 ms",
+        higher_is_better=False,
+    )
+
+
+@case("consume-throughput")
+def throughput(args: argparse.Namespace) -> Iterator[Figure]:
+    log = text_log()
+    with tempfile.TemporaryDirectory() as tmp:
+        keywords = Path(tmp) / "keywords"
+        keywords.write_text("\n".join(SEED_KEYWORDS) + "\n")
+        grep_out, ours_out = Path(tmp) / "grep.out", Path(tmp) / "ours.json"
+        grep = shutil.which("grep") or "grep"
+        # grep writing to a file (to /dev/null it would stop at the first match)
+        grep_s = timed(
+            f"{grep} -i -w -F -f {keywords} {log} > {grep_out}", runs=args.runs, shell=True
+        )
+        ours_s = timed(
+            f"{' '.join(BUZZLINE)} consume {log} -k '{','.join(SEED_KEYWORDS)}' "
+            f"--format json --no-summary > {ours_out}",
+            runs=args.runs,
+            shell=True,
+        )
+        grep_lines = sum(1 for _ in grep_out.open("rb"))
+        our_lines = sum(1 for _ in ours_out.open("rb"))
+        same = "same" if grep_lines == our_lines else f"DIFFERENT: {our_lines} vs {grep_lines}"
+        yield Figure(
+            f"consume 1M-line log -> json ({same} {our_lines:,} matches)",
+            ours_s,
+            "s",
+            "grep -i -w -F -f keywords",
+            grep_s,
+            "<= 1.5x grep",
+            higher_is_better=False,
+        )
+        small = text_log(100_000)
+        panel_s = timed(
+            f"{' '.join(BUZZLINE)} consume {small} -k '{','.join(SEED_KEYWORDS)}' "
+            f"--format panel --no-summary > {Path(tmp) / 'panels.txt'}",
+            runs=args.runs,
+            shell=True,
+            env={"COLUMNS": "100"},
+        )
+        alerts = sum(
+            1 for line in (Path(tmp) / "panels.txt").open("rb") if line.startswith("╭".encode())
+        )
+        yield Figure(
+            "consume --format panel (100k lines)",
+            alerts / panel_s,
+            "alerts/s",
+            "goal",
+            2000.0,
+            ">= 2,000 alerts/s",
+        )
+    os.environ.pop("COLUMNS", None)
