@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -241,3 +242,44 @@ def throughput(args: argparse.Namespace) -> Iterator[Figure]:
             ">= 2,000 alerts/s",
         )
     os.environ.pop("COLUMNS", None)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _idle_cpu(cmd: list[str], seconds: float = 5.0) -> float:
+    """Per cent of one core a command uses while the file it follows stays idle."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)  # start-up is not idling
+        before = _cpu_seconds(proc.pid)
+        time.sleep(seconds)
+        return (_cpu_seconds(proc.pid) - before) / seconds * 100
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+@case("consume-idle")
+def idle(args: argparse.Namespace) -> Iterator[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "idle.log"
+        log.write_text("While in Utah I just watched a sunrise view! It was majestic.\n")
+        ours = statistics.median(
+            [
+                _idle_cpu([*BUZZLINE, "consume", "-f", str(log), "-k", "Colorado"])
+                for _ in range(args.runs)
+            ]
+        )
+        tail = statistics.median([_idle_cpu(["tail", "-F", str(log)]) for _ in range(args.runs)])
+    yield Figure(
+        "consume -f on an idle file, CPU",
+        ours,
+        "%",
+        "tail -F, CPU",
+        tail or None,
+        "<= 1 % of a core",
+        higher_is_better=False,
+    )
