@@ -6,13 +6,17 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buzzline_cli.consume import ConsumeCore, Renderer, run_consume
 from buzzline_cli.errors import UsageError
 from buzzline_cli.lifecycle import StopSignals, say
 from buzzline_cli.rules import Matcher
 from buzzline_cli.settings import Settings
-from buzzline_cli.transports import is_kafka, open_source
+from buzzline_cli.transports import KafkaRead, is_kafka, open_source
+
+if TYPE_CHECKING:
+    from buzzline_cli.render.dashboard import Dashboard, DashboardOptions
 
 
 def _same_file_as_stdout(source: str) -> bool:
@@ -46,14 +50,40 @@ def make_renderer(format: str, matcher: Matcher) -> Renderer:
     return PanelRenderer(console, matcher)
 
 
-def consume_command(settings: Settings, source: str, *, follow: bool, from_end: bool) -> int:
+def make_dashboard(settings: Settings, board: DashboardOptions, matcher: Matcher) -> Dashboard:
+    """The --dashboard renderer; refused (exit 2) unless stdout is a terminal."""
+    from buzzline_cli.render.dashboard import Dashboard, make_parser, require_terminal
+
+    require_terminal()
+    vocabulary = settings.vocabulary.as_vocabulary(settings.produce.template)
+    return Dashboard(
+        matcher,
+        make_parser(vocabulary),
+        window=board.window,
+        refresh=board.refresh,
+        export=board.export,
+    )
+
+
+def consume_command(
+    settings: Settings,
+    source: str,
+    *,
+    follow: bool,
+    from_end: bool,
+    dashboard: DashboardOptions | None = None,
+    kafka_read: KafkaRead | None = None,
+) -> int:
     options = settings.consume
+    if not is_kafka(source) and kafka_read is not None and kafka_read != KafkaRead():
+        raise UsageError("--group, --from-beginning and --exit-at-end are for kafka:// sources")
     if _same_file_as_stdout(source):
         raise UsageError(f"stdout is {source} itself: consume never writes into what it reads")
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     matcher = options.matcher()
-    renderer = make_renderer(options.format, matcher)
+    board = None if dashboard is None else make_dashboard(settings, dashboard, matcher)
+    renderer = board if board is not None else make_renderer(options.format, matcher)
     stop = StopSignals().install()
     opened = open_source(
         source,
@@ -61,13 +91,22 @@ def consume_command(settings: Settings, source: str, *, follow: bool, from_end: 
         from_end=from_end,
         max_line_bytes=options.max_line_bytes,
         kafka=settings.kafka,
+        kafka_read=kafka_read,
     )
-    core = ConsumeCore(matcher, renderer, show_all=options.show_all)
-    summary = run_consume(opened, core, stop)
+    # The dashboard counts every message, so every message must reach it.
+    core = ConsumeCore(matcher, renderer, show_all=options.show_all or board is not None)
+    if board is None:
+        summary = run_consume(opened, core, stop)
+    else:
+        board.attach(core.summary, opened.name)
+        with board.showing():  # the terminal is restored before the summary is printed
+            summary = run_consume(opened, core, stop)
     if options.summary:
         from buzzline_cli.render.alerts import summary_lines
 
         for line in summary_lines(summary, source=opened.name):
             say(line)
+    if board is not None:
+        board.finish()
     stop.raise_if_stopped()
     return 0

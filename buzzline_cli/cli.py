@@ -83,7 +83,11 @@ def _load(**sections: dict[str, Any]) -> LoadedSettings:
 def produce(
     to: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--to", "-o", help="Sink: - (stdout, default), a file path (appended to)."),
+        typer.Option(
+            "--to",
+            "-o",
+            help="Sink: - (stdout, default), a file (appended), kafka://HOST:PORT/TOPIC.",
+        ),
     ] = None,
     interval: Annotated[
         Optional[float],  # noqa: UP045
@@ -149,7 +153,10 @@ def produce(
 )
 def consume(
     source: Annotated[
-        str, typer.Argument(help="- (stdin, default) or a file path.", show_default=False)
+        str,
+        typer.Argument(
+            help="- (stdin, default), a file path, or kafka://HOST:PORT/TOPIC.", show_default=False
+        ),
     ] = "-",
     keywords: Annotated[
         Optional[str],  # noqa: UP045
@@ -164,6 +171,18 @@ def consume(
     ] = False,
     from_end: Annotated[
         bool, typer.Option("--from-end", help="Skip what the file holds already (implies -f).")
+    ] = False,
+    group: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--group", help="Kafka: the consumer group (default buzzline)."),
+    ] = None,
+    from_beginning: Annotated[
+        bool,
+        typer.Option("--from-beginning", help="Kafka: read the topic from its start."),
+    ] = False,
+    exit_at_end: Annotated[
+        bool,
+        typer.Option("--exit-at-end", help="Kafka: stop once every partition is read to its end."),
     ] = False,
     format: Annotated[
         Optional[str],  # noqa: UP045
@@ -187,11 +206,40 @@ def consume(
         Optional[int],  # noqa: UP045
         typer.Option("--max-line-bytes", help="Cut longer lines for matching (default 1 MiB)."),
     ] = None,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard", help="Live charts of the stream, full screen, instead of alerts."
+        ),
+    ] = False,
+    window: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--window", help="Dashboard: the rolling counts' window (default 60s; s, m or h)."
+        ),
+    ] = None,
+    refresh: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--refresh", help="Dashboard: redraws per second (default and at most 4)."),
+    ] = None,
+    export: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--export",
+            help="Dashboard: save the last frame at the end (.svg, .html or .txt).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Raise real-time keyword alerts on a stream (stdin or a followed file)."""
+    """Raise real-time keyword alerts on a stream (stdin, a followed file, or Kafka)."""
 
     def body() -> int:
         from buzzline_cli.app_consume import consume_command
+        from buzzline_cli.render.dashboard import options_from_flags
+
+        board = options_from_flags(
+            dashboard=dashboard, format=format, window=window, refresh=refresh, export=export
+        )
 
         words = None if keywords is None else [w for w in keywords.split(",") if w.strip()]
         settings = _load(
@@ -204,7 +252,17 @@ def consume(
                 max_line_bytes=max_line_bytes,
             )
         ).settings
-        return consume_command(settings, source, follow=follow, from_end=from_end)
+        from buzzline_cli.transports import KafkaRead
+
+        kafka_read = KafkaRead(group, from_beginning, exit_at_end)
+        return consume_command(
+            settings,
+            source,
+            follow=follow,
+            from_end=from_end,
+            dashboard=board,
+            kafka_read=kafka_read,
+        )
 
     _run(body)
 

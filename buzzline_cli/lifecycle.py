@@ -25,7 +25,14 @@ def debug_enabled() -> bool:
 
 
 class StopSignals:
-    """Ctrl-C and SIGTERM as a flag, raised as ``Interrupted`` only where it is safe to wake."""
+    """Ctrl-C and SIGTERM as a flag, raised as ``Interrupted`` only where it is safe to wake.
+
+    ``install`` takes over the two signals until ``restore`` (``run_guarded`` restores every
+    installed instance when the command ends, so a library caller or a test runner gets its
+    own handlers back).
+    """
+
+    _installed: list[StopSignals] = []  # noqa: RUF012 - a registry shared by design
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -40,7 +47,13 @@ class StopSignals:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError):  # not the main thread: leave handlers alone
                 self._previous[signum] = signal.signal(signum, self._on_signal)
+        StopSignals._installed.append(self)
         return self
+
+    @classmethod
+    def restore_all(cls) -> None:
+        while cls._installed:
+            cls._installed.pop().restore()
 
     def restore(self) -> None:
         for signum, handler in self._previous.items():
@@ -100,6 +113,13 @@ def say(message: str) -> None:
 
 def run_guarded(body: Callable[[], int | None]) -> int:
     """Run a command's body; return its exit status, having printed at most one error line."""
+    try:
+        return _run(body)
+    finally:
+        StopSignals.restore_all()
+
+
+def _run(body: Callable[[], int | None]) -> int:
     try:
         result = body()
         return int(result) if result is not None else ExitStatus.OK

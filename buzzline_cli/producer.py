@@ -28,7 +28,6 @@ def produce(
     duration: float | None = None,
     stop: StopSignals | None = None,
     monotonic: Callable[[], float] = time.monotonic,
-    keyed: bool = False,
 ) -> ProduceResult:
     """Write messages to ``sink`` until ``count``, ``duration`` or a stop signal.
 
@@ -37,6 +36,7 @@ def produce(
     With ``interval == 0`` messages go out in batches, as fast as the sink takes them.
     """
     stop = stop or StopSignals()
+    keyed = sink.keyed
     start = monotonic()
     end = None if duration is None else start + duration
     sent = 0

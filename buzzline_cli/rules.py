@@ -67,6 +67,9 @@ class Matcher:
     require_all: bool = False
     rules: Sequence[RuleSpec] = ()
     _memo: dict[str, Match | None] = field(default_factory=dict, repr=False)
+    _matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         words: dict[str, str] = {}  # lower-cased word -> first spelling seen
@@ -138,8 +141,11 @@ class Matcher:
         if not hits:
             return None
         unique = tuple(dict.fromkeys(hits))
-        style = self._styles[fired[0]] if fired else KEYWORDS_STYLE
-        return Match(unique, tuple(fired), style)
+        found = self._matches.get((unique, tuple(fired)))
+        if found is None:  # one Match per combination: counting by identity stays bounded
+            style = self._styles[fired[0]] if fired else KEYWORDS_STYLE
+            found = self._matches[(unique, tuple(fired))] = Match(unique, tuple(fired), style)
+        return found
 
     def spans(self, message: str, keywords: Iterable[str]) -> list[tuple[int, int]]:
         """Where ``keywords`` occur in ``message`` (for highlighting), sorted."""

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,25 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
     yield work
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Any]:
+    """A real Kafka-protocol broker (tansu on a free port, or $BUZZLINE_TEST_KAFKA).
+
+    The Kafka tests are part of the suite: a broker that cannot be had fails them, it does
+    not skip them.
+    """
+    from kafka_broker import start_broker
+
+    try:
+        started = start_broker()
+    except Exception as exc:
+        pytest.fail(f"no Kafka test broker: {exc}")
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 def buzzline_cmd(*args: str) -> list[str]:

@@ -90,6 +90,7 @@ class SlowSink:
     """Each write takes 3 ms of fake time; records when each message arrived."""
 
     name = "slow"
+    keyed = False
 
     def __init__(self, clock: FakeTime) -> None:
         self.clock = clock

@@ -15,6 +15,7 @@ class Sink(Protocol):
     """Where produced messages go. ``lines`` never contain a newline; the sink adds it."""
 
     name: str
+    keyed: bool  # wants a key per message (Kafka: the state, so one state stays in order)
 
     def write(self, lines: Sequence[bytes], keys: Sequence[bytes] | None = None) -> None:
         """Write whole messages. ``keys`` (one per line) is used by keyed transports."""

@@ -24,6 +24,8 @@ def write_all(fd: int, data: bytes) -> None:
 class FdSink:
     """Writes whole lines to a file descriptor, unbuffered: each ``write`` is one syscall."""
 
+    keyed = False
+
     def __init__(self, fd: int, name: str, *, owned: bool = False) -> None:
         self.fd = fd
         self.name = name
@@ -44,6 +46,8 @@ class FdSink:
 
 class StreamSink:
     """Writes whole lines to a binary stream; ``flush`` pushes them to the reader."""
+
+    keyed = False
 
     def __init__(self, stream: BinaryIO, name: str) -> None:
         self.name = name
