@@ -42,11 +42,10 @@ def make_renderer(format: str, matcher: Matcher) -> Renderer:
         from buzzline_cli.render.alerts import PlainRenderer
 
         return PlainRenderer()
-    from rich.console import Console
-
     from buzzline_cli.render.alerts import PanelRenderer
+    from buzzline_cli.render.console import data_console
 
-    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    console = data_console(soft_wrap=False)
     return PanelRenderer(console, matcher)
 
 

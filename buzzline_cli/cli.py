@@ -235,11 +235,14 @@ def consume(
 
     def body() -> int:
         from buzzline_cli.app_consume import consume_command
-        from buzzline_cli.render.dashboard import options_from_flags
 
-        board = options_from_flags(
-            dashboard=dashboard, format=format, window=window, refresh=refresh, export=export
-        )
+        board = None
+        if dashboard or window is not None or refresh is not None or export is not None:
+            from buzzline_cli.render.dashboard import options_from_flags
+
+            board = options_from_flags(
+                dashboard=dashboard, format=format, window=window, refresh=refresh, export=export
+            )
 
         words = None if keywords is None else [w for w in keywords.split(",") if w.strip()]
         settings = _load(
@@ -278,6 +281,82 @@ def config(
 
         loaded = _load()
         typer.echo(config_json(loaded) if as_json else config_toml(loaded), nl=False)
+        return 0
+
+    _run(body)
+
+
+@app.command(epilog="Example: buzzline stats buzz.log --window 1m")
+def stats(
+    sources: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(
+            help="Files to read (.gz too), or - for stdin (the default).", show_default=False
+        ),
+    ] = None,
+    by: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Dimensions to count, comma-separated (default: all four)."),
+    ] = None,
+    top: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Show the N most frequent values of each dimension (default 10)."),
+    ] = None,
+    window: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Messages per time window: 30s, 1m, 1h, 2h30m (default: automatic)."),
+    ] = None,
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="table (default), json or csv."),
+    ] = None,
+    keywords: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--keywords", "-k", help="Count hits of these comma-separated keywords."),
+    ] = None,
+    require_all: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--all", help="A hit needs every keyword.", show_default=False),
+    ] = None,
+    export: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--export",
+            help="Also save the tables as a picture (.svg) or page (.html).",
+            dir_okay=False,
+        ),
+    ] = None,
+    max_line_bytes: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--max-line-bytes", help="Cut longer lines (default 1 MiB); they are counted."
+        ),
+    ] = None,
+) -> None:
+    """Summarize saved messages: counts by state, action, topic, adjective, time and more."""
+
+    def body() -> int:
+        import gc
+
+        from buzzline_cli.render.tables import check_export, emit_report, progress_bar
+        from buzzline_cli.stats import stats_report
+
+        # What is loaded by now lives as long as the process: the collector need never scan
+        # it again (nor touch its pages in a forked reader), and exit is quicker.
+        gc.freeze()
+        check_export(export)
+        words = None if keywords is None else [w for w in keywords.split(",") if w.strip()]
+        dimensions = None if by is None else [d.strip() for d in by.split(",") if d.strip()]
+        loaded = _load(
+            stats=_given(by=dimensions, top=top, window=window, format=format),
+            consume=_given(
+                keywords=words,
+                mode=None if require_all is None else ("all" if require_all else "any"),
+                max_line_bytes=max_line_bytes,
+            ),
+        )
+        report = stats_report(loaded, sources or ["-"], progress_bar)
+        emit_report(report, loaded.settings.stats.format, export_to=export)
         return 0
 
     _run(body)

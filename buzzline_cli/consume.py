@@ -94,6 +94,10 @@ class Summary:
         return out
 
 
+def _may_have_blank_lines(chunk: bytes) -> bool:
+    return chunk[:1] == b"\n" or chunk[:2] == b"\r\n" or b"\n\n" in chunk or b"\n\r\n" in chunk
+
+
 def decode_line(raw: bytes) -> tuple[str, bool]:
     """The text of a line and whether it was malformed (invalid UTF-8, or a NUL byte)."""
     try:
@@ -121,13 +125,15 @@ class ConsumeCore:
         self.summary = Summary()
         self.line = 0  # line number in the input, counting every line
         self._memo: dict[bytes, Event] = {b"": EMPTY, b"\r": EMPTY}
+        self._malformed_seen = False  # no malformed line yet: no need to count them
 
     def analyse(self, raw: bytes) -> Event:
         text, malformed = decode_line(raw)
         parsed = parse_line(text)
-        if parsed.kind == "json" and isinstance(parsed.fields.get("seq"), int):
+        if parsed.kind == "json" and type(parsed.fields.get("seq")) is int:  # not a bool
             self.summary.seq.add(parsed.fields["seq"])
         match = self.matcher.match(parsed.message)
+        self._malformed_seen = self._malformed_seen or malformed
         return Event(
             parsed.message,
             parsed.kind,
@@ -168,8 +174,10 @@ class ConsumeCore:
             shown = list(compress(known, shown_flags))
             self.renderer.emit(shown, list(compress(range(first, first + len(lines)), shown_flags)))
             self.summary.by_match.update(map(_MATCH, shown))
-        self.summary.messages += len(lines) - known.count(EMPTY)
-        self.summary.malformed += sum(map(_MALFORMED, known))
+        blank = known.count(EMPTY) if _may_have_blank_lines(chunk) else 0
+        self.summary.messages += len(lines) - blank
+        if self._malformed_seen:
+            self.summary.malformed += sum(map(_MALFORMED, known))
         self.renderer.flush()
 
 

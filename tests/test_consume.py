@@ -365,3 +365,18 @@ def test_from_end_skips_what_is_there(tmp_path: Path) -> None:
     assert first, "nothing appended was shown"
     assert json.loads(first)["seq"] >= 6
     assert proc.returncode == 143
+
+
+def test_panels_into_head_end_quietly(tmp_path: Path) -> None:
+    log = tmp_path / "many.log"
+    log.write_text((COLORADO + "\n") * 5000)
+    consume_cmd = " ".join(buzzline_cmd("consume", str(log), "-k", "Colorado", "--format", "panel"))
+    result = subprocess.run(
+        ["bash", "-c", f'{consume_cmd} | head -n 3; exit "${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.count(b"\n") == 3
+    assert_no_traceback(result.stderr)

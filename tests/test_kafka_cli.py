@@ -107,6 +107,19 @@ def test_ctrl_c_while_following_a_topic(broker: Any) -> None:
     assert b"3 messages" in err
 
 
+def test_stats_of_a_topic(broker: Any) -> None:
+    uri = f"kafka://{broker.bootstrap}/{unique_topic()}"
+    env = client_env(broker)
+    run_buzzline(
+        ["produce", "--interval", "0", "--count", "500", "--format", "json", "-o", uri], env=env
+    )
+    result = run_buzzline(["stats", uri, "--format", "json"], env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["messages"] == 500
+    assert report["sequence"]["lost"] == 0 and report["sequence"]["duplicates"] == 0
+
+
 def test_unreachable_broker_is_one_line_exit_1() -> None:
     started = time.monotonic()
     result = run_buzzline(["produce", "--count", "1", "-o", "kafka://127.0.0.1:1/buzzline"])

@@ -17,30 +17,20 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from buzzline_cli.consume import Event
-from buzzline_cli.render.safe import printable
+from buzzline_cli.render.safe import json_safe, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from buzzline_cli.rules import Match, Matcher
 
-_JSON_UNSAFE = {
-    c: f"\\u{c:04x}"
-    for c in [*range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-}
-
 
 _RENDERED = attrgetter("rendered")
 
 
-def _terminal_safe(json_text: str) -> str:
-    """JSON escapes C0 controls itself; escape C1 controls and bidi overrides too."""
-    return json_text if json_text.isprintable() else json_text.translate(_JSON_UNSAFE)
-
-
 def json_line(obj: dict[str, Any]) -> str:
     """One JSON object on one line, with nothing a terminal would act on left raw."""
-    return _terminal_safe(json.dumps(obj, ensure_ascii=False))
+    return json_safe(json.dumps(obj, ensure_ascii=False))
 
 
 class _Buffered:
@@ -104,7 +94,7 @@ class JsonRenderer(_Buffered):
         tail = self._tails.get(event.match)
         if tail is None:
             tail = self._tails[event.match] = ", " + json_line(self._extra(event))[1:] + "\n"
-        head = '{"message": ' + _terminal_safe(encode_basestring(event.message)) + ', "line": '
+        head = '{"message": ' + json_safe(encode_basestring(event.message)) + ', "line": '
         parts = event.rendered = (head, tail)
         return parts
 

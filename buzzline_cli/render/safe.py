@@ -35,3 +35,15 @@ def printable(text: str) -> str:
         else _escape(ord(c))
         for c in escaped
     )
+
+
+# JSON escapes C0 controls itself; C1 controls and bidirectional overrides need it too.
+_JSON_UNSAFE = {
+    c: f"\\u{c:04x}"
+    for c in [*range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
+
+
+def json_safe(json_text: str) -> str:
+    """JSON text (``ensure_ascii=False``) with nothing a terminal would act on left raw."""
+    return json_text if json_text.isprintable() else json_text.translate(_JSON_UNSAFE)
