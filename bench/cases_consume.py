@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from lib import BUZZLINE, DATA, PY, ROOT, Figure, case, timed
+from lib import BUZZLINE, PY, ROOT, Figure, case, produced, timed
 
 SEED_KEYWORDS = [
     "Colorado",
@@ -28,25 +28,7 @@ SEED_KEYWORDS = [
 
 def text_log(lines: int = 1_000_000) -> Path:
     """The seed-vocabulary text log the throughput figures read (made once, cached)."""
-    path = DATA / f"text-{lines}.log"
-    if not path.exists():
-        subprocess.run(
-            [
-                *BUZZLINE,
-                "produce",
-                "--interval",
-                "0",
-                "--count",
-                str(lines),
-                "--seed",
-                "1",
-                "-o",
-                str(path),
-            ],
-            check=True,
-            stderr=subprocess.DEVNULL,
-        )
-    return path
+    return produced(lines, "text")
 
 
 def _lags(proc: subprocess.Popen[bytes], n: int) -> list[float]:

@@ -5,43 +5,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from lib import BUZZLINE, DATA, PY, ROOT, Figure, case, peak_rss_mb, timed
+from lib import BUZZLINE, PY, ROOT, Figure, case, peak_rss_mb, produced, timed
 
 # The field mawk counts: the state, in the text and the log format (one word of it).
 MAWK_FIELD = {"text": 3, "log": 8}
-
-
-def produced(lines: int, fmt: str) -> Path:
-    """A log of the default vocabulary (seed 1), made once and kept in bench/data."""
-    path = DATA / f"{fmt}-{lines}.log"
-    if not path.exists():
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        subprocess.run(
-            [
-                *BUZZLINE,
-                "produce",
-                "--interval",
-                "0",
-                "--count",
-                str(lines),
-                "--seed",
-                "1",
-                "--format",
-                fmt,
-                "-o",
-                str(partial),
-            ],
-            check=True,
-            stderr=subprocess.DEVNULL,
-        )
-        partial.rename(path)
-    return path
 
 
 def _mawk(path: Path, field: int) -> str:

@@ -90,3 +90,31 @@ def peak_rss_mb(cmd: list[str] | str, *, shell: bool = False) -> float:
         text=True,
     )
     return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def produced(lines: int, fmt: str = "text") -> Path:
+    """A log of the default vocabulary (seed 1), made once and kept in bench/data."""
+    path = DATA / f"{fmt}-{lines}.log"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        subprocess.run(
+            [
+                *BUZZLINE,
+                "produce",
+                "--interval",
+                "0",
+                "--count",
+                str(lines),
+                "--seed",
+                "1",
+                "--format",
+                fmt,
+                "-o",
+                str(partial),
+            ],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        partial.rename(path)
+    return path

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter
 from typing import Any, Protocol, cast
 
-from buzzline_cli.errors import Interrupted
 from buzzline_cli.lifecycle import StopSignals
 from buzzline_cli.parsing import Kind, parse_line
 from buzzline_cli.rules import Match, Matcher
 from buzzline_cli.seq import SeqTracker
-from buzzline_cli.transports.base import Source
+from buzzline_cli.transports.base import Source, chunks_until_stopped
 
 _MEMO_LIMIT = 1 << 16
 
@@ -187,23 +186,12 @@ def run_consume(source: Source, core: ConsumeCore, stop: StopSignals) -> Summary
     A stop signal interrupts only the wait for input, never the writing of an alert; offsets
     are committed (at-least-once) only after the alerts of a chunk have been written.
     """
-    chunks: Iterator[bytes] = source.chunks()
     summary = core.summary
     try:
-        while not stop.stopped:
-            with stop.interruptible():
-                chunk = next(chunks, None)
-            if chunk is None:
-                break
+        for chunk in chunks_until_stopped(source, stop):
             core.feed(chunk)
             source.commit()
-    except Interrupted:
-        pass
     finally:
         summary.ended = time.monotonic()
         summary.oversize = source.oversize
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-        source.close()
     return summary

@@ -32,7 +32,7 @@ import re
 import signal
 import string
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,14 +41,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buzzline_cli.consume import decode_line
-from buzzline_cli.errors import BuzzlineError, ConfigError, Interrupted
+from buzzline_cli.errors import BuzzlineError, ConfigError
 from buzzline_cli.lifecycle import StopSignals
 from buzzline_cli.message import Vocabulary
 from buzzline_cli.parsing import Parsed, SentenceParser, parse_line, parse_stamp
 from buzzline_cli.rules import Matcher
 from buzzline_cli.seq import SeqTracker
 from buzzline_cli.transports import KafkaRead, is_kafka, open_source
-from buzzline_cli.transports.base import Source
+from buzzline_cli.transports.base import Source, chunks_until_stopped
 from buzzline_cli.transports.stdio import StreamSource, write_all
 from buzzline_cli.vocabulary import FIELDS
 
@@ -942,24 +942,13 @@ def collect(
 ) -> None:
     """Feed every source into ``collector`` in turn, closing each; stop on a signal."""
     for source in sources:
-        chunks: Iterator[bytes] = source.chunks()
         try:
-            while not stop.stopped:
-                with stop.interruptible():
-                    chunk = next(chunks, None)
-                if chunk is None:
-                    break
+            for chunk in chunks_until_stopped(source, stop):
                 collector.feed(chunk)
                 if progress is not None:
                     progress(len(chunk))
-        except Interrupted:
-            pass
         finally:
             collector.oversize += source.oversize
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-            source.close()
         if stop.stopped:
             break
     stop.raise_if_stopped()

@@ -7,7 +7,10 @@ the bytes came from or go to.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from buzzline_cli.lifecycle import StopSignals
 
 
 @runtime_checkable
@@ -48,3 +51,29 @@ class Source(Protocol):
         """Everything yielded so far has been handled (its output written)."""
 
     def close(self) -> None: ...
+
+
+def chunks_until_stopped(source: Source, stop: StopSignals) -> Iterator[bytes]:
+    """``source``'s chunks until it ends or a stop signal arrives; the source is closed after.
+
+    Only the wait for input is interruptible: a signal never cuts the handling of a chunk
+    short (the caller checks nothing; the loop ends before the next wait). The caller ends
+    on ``stop.stopped`` and decides what an interrupted run returns.
+    """
+    from buzzline_cli.errors import Interrupted
+
+    chunks = source.chunks()
+    try:
+        while not stop.stopped:
+            with stop.interruptible():
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+    except Interrupted:
+        return
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        source.close()

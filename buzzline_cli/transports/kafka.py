@@ -122,6 +122,18 @@ def _kafka() -> Any:
     return confluent_kafka
 
 
+def _client(ck: Any, make: Any, conf: dict[str, Any], what: str) -> Any:
+    """A librdkafka producer or consumer; bad settings become one clear line."""
+    try:
+        return make(conf)
+    except ck.KafkaException as exc:
+        raise KafkaTransportError(
+            f"bad Kafka {what} settings: {_error_text(exc.args[0])}"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise KafkaTransportError(f"bad Kafka {what} settings: {_one_line(exc)}") from None
+
+
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -291,14 +303,7 @@ class KafkaSink:
         self._conf = conf
         self._idempotent = str(conf.get("enable.idempotence", "false")).lower() in ("true", "1")
         self._message_timeout_s = float(conf.get("message.timeout.ms", 300000)) / 1000.0
-        try:
-            self._producer: Any = ck.Producer(conf)
-        except ck.KafkaException as exc:
-            raise KafkaTransportError(
-                f"bad Kafka producer settings: {_error_text(exc.args[0])}"
-            ) from None
-        except (TypeError, ValueError) as exc:
-            raise KafkaTransportError(f"bad Kafka producer settings: {_one_line(exc)}") from None
+        self._producer: Any = _client(ck, ck.Producer, conf, "producer")
         try:
             md = _wait_for_cluster(
                 self._producer, self._serve, self._errors, bootstrap, topic, connect_timeout
@@ -601,14 +606,7 @@ class KafkaSource:
         conf.setdefault("client.id", "buzzline")
         strategy = str(conf.get("partition.assignment.strategy", ""))
         self._cooperative = "cooperative" in strategy.lower()
-        try:
-            self._consumer: Any = ck.Consumer(conf)
-        except ck.KafkaException as exc:
-            raise KafkaTransportError(
-                f"bad Kafka consumer settings: {_error_text(exc.args[0])}"
-            ) from None
-        except (TypeError, ValueError) as exc:
-            raise KafkaTransportError(f"bad Kafka consumer settings: {_one_line(exc)}") from None
+        self._consumer: Any = _client(ck, ck.Consumer, conf, "consumer")
         try:
             md = _wait_for_cluster(
                 self._consumer, self._serve, self._errors, bootstrap, topic, connect_timeout
