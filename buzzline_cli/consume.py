@@ -9,16 +9,22 @@ up with grep on a backlog.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Protocol, cast
 
 from buzzline_cli.lifecycle import StopSignals
-from buzzline_cli.parsing import Kind, parse_line
+from buzzline_cli.parsing import (
+    PRODUCED_JSON_LINES_RE,
+    Kind,
+    parse_line,
+    parse_produced_json,
+)
 from buzzline_cli.rules import Match, Matcher
 from buzzline_cli.seq import SeqTracker
 from buzzline_cli.transports.base import Source, chunks_until_stopped
@@ -47,6 +53,8 @@ class Event:
 EMPTY = Event("", "text", None)  # blank lines: not messages, never shown
 
 _SHOWN = attrgetter("shown")
+_FIRST = itemgetter(0)
+_THIRD = itemgetter(2)
 _MALFORMED = attrgetter("malformed")
 _MATCH = attrgetter("match")
 
@@ -128,6 +136,10 @@ class ConsumeCore:
 
     def analyse(self, raw: bytes) -> Event:
         text, malformed = decode_line(raw)
+        if text.startswith('{"seq": '):
+            event = self._analyse_produced(text, malformed)
+            if event is not None:
+                return event
         parsed = parse_line(text)
         if parsed.kind == "json" and type(parsed.fields.get("seq")) is int:  # not a bool
             self.summary.seq.add(parsed.fields["seq"])
@@ -142,6 +154,24 @@ class ConsumeCore:
             malformed,
             match is not None or self.show_others,
         )
+
+    def _analyse_produced(self, text: str, malformed: bool) -> Event | None:
+        """A line of produce's JSON: its fields are parsed only if it is shown."""
+        found = parse_produced_json(text)
+        if found is None:
+            return None
+        seq, stamp, message = found
+        match = self.matcher.match(message)
+        shown = match is not None or self.show_others
+        fields = None
+        if shown:
+            try:
+                fields = json.loads(text)
+            except ValueError:
+                return None  # not JSON after all: read as any other line
+        self.summary.seq.add(seq)
+        self._malformed_seen = self._malformed_seen or malformed
+        return Event(message, "json", match, fields, stamp, malformed, shown)
 
     def _fill(self, lines: list[bytes], events: list[Event | None]) -> None:
         """Analyse the lines the memo did not know; remember the plain-text ones."""
@@ -162,6 +192,8 @@ class ConsumeCore:
         """Handle a chunk of complete lines (each ending with a newline)."""
         lines = chunk.split(b"\n")
         lines.pop()
+        if chunk.startswith(b'{"seq": ') and self._feed_produced_json(chunk, lines):
+            return
         events: list[Event | None] = list(map(self._memo.get, lines))
         if None in events:
             self._fill(lines, events)
@@ -178,6 +210,37 @@ class ConsumeCore:
         if self._malformed_seen:
             self.summary.malformed += sum(map(_MALFORMED, known))
         self.renderer.flush()
+
+    def _feed_produced_json(self, chunk: bytes, lines: list[bytes]) -> bool:
+        """A chunk made only of produce's JSON lines, handled in bulk: one regex pass finds
+        every line's seq, ts and message; only the lines shown are parsed whole. False (and
+        nothing done) when any line is not of that exact form."""
+        try:
+            text = chunk.decode()
+        except UnicodeDecodeError:
+            return False
+        rows = PRODUCED_JSON_LINES_RE.findall(text)
+        if len(rows) != len(lines) or "\x00" in text:
+            return False
+        messages = list(map(_THIRD, rows))
+        matches = list(map(self.matcher.match, messages))
+        first = self.line + 1
+        self.summary.seq.add_all(list(map(int, map(_FIRST, rows))))
+        wanted: Sequence[int] = range(len(rows))
+        if not self.show_others:
+            quiet = matches.count(None) == len(matches)
+            wanted = [] if quiet else [i for i, m in enumerate(matches) if m is not None]
+        shown = []
+        for i in wanted:
+            fields = json.loads(lines[i])
+            shown.append(Event(messages[i], "json", matches[i], fields, rows[i][1], False, True))
+        self.line += len(lines)
+        if shown:
+            self.renderer.emit(shown, [first + i for i in wanted])
+            self.summary.by_match.update(map(_MATCH, shown))
+        self.summary.messages += len(lines)
+        self.renderer.flush()
+        return True
 
 
 def run_consume(source: Source, core: ConsumeCore, stop: StopSignals) -> Summary:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import product
+from json.encoder import encode_basestring
 from typing import Literal
 
 from buzzline_cli import vocabulary as vocab
@@ -52,16 +54,33 @@ class Vocabulary:
         state, action, topic, adjective = self.parts(index)
         return self.template.format(state=state, action=action, topic=topic, adjective=adjective)
 
+    def all_parts(self) -> Iterator[tuple[str, str, str, str]]:
+        """Every combination, in index order (``parts(0)``, ``parts(1)``, ...)."""
+        return product(self.states, self.actions, self.topics, self.adjectives)
+
+    def all_sentences(self) -> list[str]:
+        fill = self.template.format
+        return [fill(state=s, action=a, topic=t, adjective=j) for s, a, t, j in self.all_parts()]
+
+    def state_of(self, indices: Sequence[int]) -> list[str]:
+        """The state of each combination in ``indices`` (the state is the leading digit)."""
+        stride = len(self.actions) * len(self.topics) * len(self.adjectives)
+        states = self.states
+        return [states[i // stride] for i in indices]
+
 
 class _Table:
     """Rendered pieces per combination: a full table when small, a growing cache when not."""
 
-    def __init__(self, size: int, render: Callable[[int], str]) -> None:
+    def __init__(
+        self, size: int, render: Callable[[int], str], build: Callable[[], list[str]]
+    ) -> None:
+        """``render(i)`` makes piece ``i``; ``build()`` makes all of them at once, faster."""
         self._render = render
         self._full: list[str] | None = None
         self._cache: dict[int, str] = {}
         if size <= _TABLE_LIMIT:
-            self._full = [render(i) for i in range(size)]
+            self._full = build()
 
     def lookup(self, indices: Sequence[int]) -> list[str]:
         if self._full is not None:
@@ -140,13 +159,14 @@ class MessageFactory:
         self._random = random.Random(seed).random
         self._total = vocabulary.combinations
         self._clock = clock or Clock()
-        self._sentences = _Table(self._total, vocabulary.sentence)
+        self._sentences = _Table(self._total, vocabulary.sentence, vocabulary.all_sentences)
         self._json_tail: _Table | None = None
-        self._states: _Table | None = None
+        self._state_keys: dict[str, bytes] = {s: s.encode() for s in vocabulary.states}
         if format == "json":
-            self._json_tail = _Table(self._total, self._json_fields)
+            self._json_tail = _Table(self._total, self._json_fields, self._all_json_fields)
 
     def _json_fields(self, index: int) -> str:
+        """The JSON object after ``{"seq": .., "ts": ..``, without its opening brace."""
         state, action, topic, adjective = self.vocabulary.parts(index)
         fields = {
             "state": state,
@@ -155,7 +175,21 @@ class MessageFactory:
             "adjective": adjective,
             "message": self.vocabulary.sentence(index),
         }
-        return json.dumps(fields, ensure_ascii=False)[1:]  # without the opening brace
+        return json.dumps(fields, ensure_ascii=False)[1:]
+
+    def _all_json_fields(self) -> list[str]:
+        """``_json_fields`` of every combination, each word encoded once."""
+        v = self.vocabulary
+        enc: dict[str, str] = {
+            w: encode_basestring(w) for w in (*v.states, *v.actions, *v.topics, *v.adjectives)
+        }
+        return [
+            f'"state": {enc[s]}, "action": {enc[a]}, "topic": {enc[t]}, "adjective": {enc[j]}, '
+            f'"message": {encode_basestring(sentence)}}}'
+            for (s, a, t, j), sentence in zip(
+                v.all_parts(), self._sentences.lookup(range(self._total)), strict=True
+            )
+        ]
 
     def draw(self, n: int) -> list[int]:
         """The combination numbers of the next ``n`` messages."""
@@ -176,6 +210,5 @@ class MessageFactory:
 
     def keys(self, indices: Sequence[int]) -> list[bytes]:
         """Each message's state, the key of keyed transports (one state stays in order)."""
-        if self._states is None:
-            self._states = _Table(self._total, lambda i: self.vocabulary.parts(i)[0])
-        return [s.encode() for s in self._states.lookup(indices)]
+        keys = self._state_keys
+        return [keys[s] for s in self.vocabulary.state_of(indices)]

@@ -25,6 +25,24 @@ LOGURU_RE = re.compile(LOG_STAMP + r" \| ([A-Z]+) *\| [^ |]+:[^ |]*:\d+ - (.*)",
 LOG_RE = re.compile(LOG_STAMP + r" \| ([A-Z]+) *\| (.*)", re.S)
 
 
+# produce's own JSON lines, recognised without parsing the whole object (when their strings
+# hold no escapes): the seq, the ts and the message, which is the last key.
+PRODUCED_JSON_RE = re.compile(r'\{"seq": (\d+), "ts": "([^"\\]*)", .*"message": "([^"\\]*)"\}')
+# The same, line by line over a whole chunk (re.M; no line may run into the next).
+PRODUCED_JSON_LINES_RE = re.compile(
+    r'^\{"seq": (\d+), "ts": "([^"\\\n]*)", [^\n]*"message": "([^"\\\n]*)"\}$', re.M
+)
+
+
+def parse_produced_json(line: str) -> tuple[int, str, str] | None:
+    """(seq, ts, message) of a line exactly as ``produce --format json`` writes it, else None
+    (then ``parse_line`` reads it). The other fields are parsed only when needed."""
+    match = PRODUCED_JSON_RE.fullmatch(line)
+    if match is None:
+        return None
+    return int(match.group(1)), match.group(2), match.group(3)
+
+
 @dataclass
 class Parsed:
     message: str

@@ -59,6 +59,26 @@ class SeqTracker:
             starts.insert(i + 1, seq)
             ends.insert(i + 1, seq)
 
+    def add_all(self, seqs: list[int]) -> None:
+        """``add`` each of ``seqs``; a run of consecutive new numbers is added at once."""
+        if not seqs:
+            return
+        low, high = seqs[0], seqs[-1]
+        ends = self._ends
+        fresh = not ends or low == ends[-1] + 1  # all above everything seen so far
+        if fresh and high - low + 1 == len(seqs) and seqs == list(range(low, high + 1)):
+            if not ends:
+                self.runs = max(self.runs, 1)
+                self._starts.append(low)
+                ends.append(high)
+            else:
+                ends[-1] = high
+            self.seen += len(seqs)
+            self._distinct += len(seqs)
+            return
+        for seq in seqs:
+            self.add(seq)
+
     def _start_over(self, seq: int) -> None:
         self._starts[:] = [seq]
         self._ends[:] = [seq]

@@ -380,3 +380,34 @@ def test_panels_into_head_end_quietly(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.count(b"\n") == 3
     assert_no_traceback(result.stderr)
+
+
+def test_bulk_json_path_equals_line_by_line() -> None:
+    from buzzline_cli.message import MessageFactory, Vocabulary
+
+    factory = MessageFactory(Vocabulary(), format="json", seed=5)
+    lines = factory.render(factory.draw(400))
+    lines[100:100] = lines[90:95]  # some duplicates
+    del lines[300:310]  # a gap
+    chunk = b"".join(line + b"\n" for line in lines)
+    outputs = []
+    for bulk in (True, False):
+        out = StringIO()
+        core = ConsumeCore(Matcher(("Colorado", "hiking")), JsonRenderer(out))
+        if not bulk:
+            core._feed_produced_json = lambda chunk, lines: False  # type: ignore[method-assign]
+        core.feed(chunk[: len(chunk) // 2 + 7].rsplit(b"\n", 1)[0] + b"\n")
+        core.feed(chunk[len(chunk[: len(chunk) // 2 + 7].rsplit(b"\n", 1)[0]) + 1 :])
+        s = core.summary
+        outputs.append(
+            (
+                out.getvalue(),
+                s.messages,
+                s.alerts,
+                s.seq.lost,
+                s.seq.duplicates,
+                dict(s.per_keyword()),
+            )
+        )
+    assert outputs[0] == outputs[1]
+    assert outputs[0][3:5] == (10, 5)

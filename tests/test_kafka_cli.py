@@ -163,3 +163,23 @@ def test_the_course_environment_names(broker: Any) -> None:
     made = run_buzzline(["produce", "--interval", "0", "--count", "10", "-o", "kafka://"], env=env)
     assert made.returncode == 0, made.stderr
     assert f"kafka://{broker.bootstrap}/{topic}".encode() in made.stderr
+
+
+def test_ctrl_c_while_producing_flushes_what_was_made(broker: Any) -> None:
+    from kafka_broker import count_messages
+
+    topic = unique_topic()
+    uri = f"kafka://{broker.bootstrap}/{topic}"
+    proc = subprocess.Popen(
+        buzzline_cmd("produce", "--interval", "0.01", "-o", uri),
+        stderr=subprocess.PIPE,
+        env={**__import__("os").environ, **client_env(broker)},
+    )
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert_no_traceback(err)
+    wrote = int(err.split(b"wrote ")[1].split(b" ")[0])
+    assert wrote > 10
+    assert count_messages(broker.bootstrap, topic) == wrote  # nothing made was left behind

@@ -145,3 +145,14 @@ def test_text_and_log_round_trip(seed: int, fmt: str) -> None:
 def test_any_text_parses_without_error(line: str) -> None:
     parsed = parse_line(line)
     assert isinstance(parsed.message, str)
+
+
+@settings(max_examples=60, deadline=None)
+@given(vocabularies)
+def test_bulk_tables_equal_one_by_one_rendering(vocabulary: Vocabulary) -> None:
+    factory = MessageFactory(vocabulary, format="json", seed=1)
+    every = range(vocabulary.combinations)
+    assert factory._sentences.lookup(every) == [vocabulary.sentence(i) for i in every]
+    assert factory._json_tail is not None
+    assert factory._json_tail.lookup(every) == [factory._json_fields(i) for i in every]
+    assert factory.keys(every) == [vocabulary.parts(i)[0].encode() for i in every]

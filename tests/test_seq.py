@@ -50,3 +50,19 @@ def test_counts_match_a_set_in_any_order(
     t = track(order)
     assert t.lost == max(present) - min(present) + 1 - len(present)
     assert t.duplicates == len(repeated)
+
+
+@given(st.lists(st.integers(1, 60), max_size=80), st.integers(0, 80), st.integers(1, 120))
+def test_add_all_is_add_one_by_one(seqs: list[int], cut: int, start: int) -> None:
+    batches = [seqs[:cut], list(range(start, start + 10)), seqs[cut:], list(range(200, 230))]
+    one, bulk = SeqTracker(), SeqTracker()
+    for batch in batches:
+        bulk.add_all(batch)
+        for seq in batch:
+            one.add(seq)
+    assert (bulk.seen, bulk.lost, bulk.duplicates, bulk.runs) == (
+        one.seen,
+        one.lost,
+        one.duplicates,
+        one.runs,
+    )
