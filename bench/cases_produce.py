@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
+import statistics
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from lib import BUZZLINE, PY, ROOT, Figure, case, timed
 
@@ -50,13 +55,32 @@ def produce(args: argparse.Namespace) -> Iterator[Figure]:
 
 @case("pacing")
 def pacing(args: argparse.Namespace) -> Iterator[Figure]:
-    seconds = timed([*BUZZLINE, "produce", "--interval", "0.01", "--count", "500"], runs=args.runs)
+    """500 messages at 0.01 s: from the first to the last, as produce itself reports it."""
+    spans = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.runs):
+            done = subprocess.run(
+                [
+                    *BUZZLINE,
+                    "produce",
+                    "--interval",
+                    "0.01",
+                    "--count",
+                    "500",
+                    "-o",
+                    str(Path(tmp) / "paced.log"),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            spans.append(float(re.search(r" in ([0-9.]+) s", done.stderr).group(1)))  # type: ignore[union-attr]
     yield Figure(
         "produce --interval 0.01 --count 500",
-        seconds,
+        statistics.median(spans),
         "s",
-        "ideal 5.00 s",
-        5.0,
-        "within 2 % of 5 s (plus start-up)",
+        "ideal: 500 deadlines, 4.99 s",
+        4.99,
+        "within 2 % of 5 s",
         higher_is_better=False,
     )

@@ -27,6 +27,10 @@ for module in sorted(HERE.glob("cases_*.py")):
     importlib.import_module(module.stem)
 
 
+def _number(value: float) -> str:
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="run only cases starting with these names")
@@ -41,9 +45,9 @@ def main() -> int:
     print(f"{'figure':44} {'value':>14}  {'anchor':34} {'anchor value':>14} {'ratio':>7}  goal")
     for name in chosen:
         for fig in CASES[name](args):
-            anchor = "-" if fig.anchor_value is None else f"{fig.anchor_value:,.1f}"
+            anchor = "-" if fig.anchor_value is None else _number(fig.anchor_value)
             print(
-                f"{fig.name:44} {fig.value:>12,.1f} {fig.unit:<3} {fig.anchor:34} "
+                f"{fig.name:44} {_number(fig.value):>12} {fig.unit:<3} {fig.anchor:34} "
                 f"{anchor:>14} {fig.ratio():>7}  {fig.goal}",
                 flush=True,
             )

@@ -31,7 +31,7 @@ import pickle
 import re
 import signal
 import string
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -442,7 +442,7 @@ class StatsCollector:
         if _INVALID in infos:  # some line is not what it seemed: read them one by one
             return False
         self.kinds["json"] += n
-        deque(map(self.seq.add, map(int, map(_GROUP_1, found))), maxlen=0)  # in order
+        self.seq.add_all(list(map(int, map(_GROUP_1, found))))  # in order
         zones = set(map(_GROUP_3, found))
         if len(zones) == 1:
             self._stamps(list(map(_GROUP_2, found)), zone=zones.pop().decode())

@@ -76,7 +76,10 @@ _CONSUMER_DEFAULTS: dict[str, Any] = {
     # after ~23 s; 6 s is the smallest value Apache Kafka accepts by default.
     "session.timeout.ms": 6000,
     "heartbeat.interval.ms": 1000,
-    "fetch.wait.max.ms": 100,
+    # How long the broker may hold a fetch when there is nothing new: the floor of the alert
+    # latency through Kafka. At 100 msg/s on tansu, 100 ms gave p99 53 ms, 20 ms 13 ms and
+    # 10 ms 5 ms (at 1 % of a core when idle); a backlog is not slowed (data returns at once).
+    "fetch.wait.max.ms": 20,
     # librdkafka stops fetching for fetch.queue.backoff.ms (1 s by default) whenever more
     # than queued.min.messages are waiting locally: reading a backlog then stalls a second
     # per ~100k records. A short backoff keeps the same memory bound without the stalls.
