@@ -16,14 +16,9 @@ from pathlib import Path
 
 from lib import BUZZLINE, PY, ROOT, Figure, case, produced, timed
 
-SEED_KEYWORDS = [
-    "Colorado",
-    "flyfishing",
-    "hiking",
-    "wildlife encounter",
-    "backpacking",
-    "snowshoeing",
-]
+from buzzline_cli import vocabulary
+
+SEED_KEYWORDS = list(vocabulary.SEED_KEYWORDS)  # the seed README's six keywords
 
 
 def text_log(lines: int = 1_000_000) -> Path:
@@ -50,10 +45,11 @@ def _pctl(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _anchor_lags(path: Path, n: int) -> list[float]:
-    """The original's 1 s polling consumer on a file written at 100 msg/s."""
-    path.touch()
-    producer = subprocess.Popen(
+def paced_producer(
+    n: int, target: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``buzzline produce`` of ``n`` JSON messages at 100 msg/s into ``target``."""
+    return subprocess.Popen(
         [
             *BUZZLINE,
             "produce",
@@ -64,10 +60,17 @@ def _anchor_lags(path: Path, n: int) -> list[float]:
             "--format",
             "json",
             "-o",
-            str(path),
+            target,
         ],
         stderr=subprocess.DEVNULL,
+        env=env,
     )
+
+
+def _anchor_lags(path: Path, n: int) -> list[float]:
+    """The original's 1 s polling consumer on a file written at 100 msg/s."""
+    path.touch()
+    producer = paced_producer(n, str(path))
     time.sleep(0.2)
     anchor = subprocess.Popen(
         [PY, str(ROOT / "bench" / "anchors" / "original_consumer.py"), str(path), "While"],
@@ -116,21 +119,7 @@ def latency(args: argparse.Namespace) -> Iterator[Figure]:
             stdout=subprocess.PIPE,
         )
         time.sleep(1.0)  # let it start and watch the file
-        producer = subprocess.Popen(
-            [
-                *BUZZLINE,
-                "produce",
-                "--interval",
-                "0.01",
-                "--count",
-                str(n),
-                "--format",
-                "json",
-                "-o",
-                str(log),
-            ],
-            stderr=subprocess.DEVNULL,
-        )
+        producer = paced_producer(n, str(log))
         followed = _lags(consumer, n)
         producer.wait()
         consumer.terminate()

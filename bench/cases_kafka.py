@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from cases_consume import _lags, _pctl
+from cases_consume import _lags, _pctl, paced_producer
 from lib import BUZZLINE, ROOT, Figure, case, timed
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -176,22 +176,7 @@ def _latency(bootstrap: str, topic: str, env: dict[str, str]) -> Iterator[Figure
         env=full,
     )
     time.sleep(4)  # the group join
-    producer = subprocess.Popen(
-        [
-            *BUZZLINE,
-            "produce",
-            "--interval",
-            "0.01",
-            "--count",
-            str(n),
-            "--format",
-            "json",
-            "-o",
-            uri,
-        ],
-        env=full,
-        stderr=subprocess.DEVNULL,
-    )
+    producer = paced_producer(n, uri, full)
     lags = _lags(consumer, n)
     producer.wait()
     consumer.terminate()
