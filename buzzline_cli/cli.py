@@ -231,7 +231,7 @@ def consume(
         ),
     ] = None,
 ) -> None:
-    """Raise real-time keyword alerts on stdin, a followed file or Kafka."""
+    """Raise real-time keyword alerts on stdin, a file or Kafka."""
 
     def body() -> int:
         from buzzline_cli.app_consume import consume_command
@@ -333,7 +333,7 @@ def stats(
         ),
     ] = None,
 ) -> None:
-    """Summarize saved messages: counts, keywords, sentiment, time windows."""
+    """Summarize saved messages: counts, keywords, time windows."""
 
     def body() -> int:
         import gc
