@@ -124,43 +124,19 @@ def latency(args: argparse.Namespace) -> Iterator[Figure]:
         producer.wait()
         consumer.terminate()
         consumer.wait()
-    a50, a99 = _pctl(anchor, 0.5), _pctl(anchor, 0.99)
-    yield Figure(
-        "alert latency, pipe, p50",
-        _pctl(pipe, 0.5),
-        "ms",
-        "original (1 s poll) p50",
-        a50,
-        "-",
-        higher_is_better=False,
-    )
-    yield Figure(
-        "alert latency, pipe, p99",
-        _pctl(pipe, 0.99),
-        "ms",
-        "original (1 s poll) p99",
-        a99,
-        "<= 5 ms",
-        higher_is_better=False,
-    )
-    yield Figure(
-        "alert latency, followed file, p50",
-        _pctl(followed, 0.5),
-        "ms",
-        "original (1 s poll) p50",
-        a50,
-        "-",
-        higher_is_better=False,
-    )
-    yield Figure(
-        "alert latency, followed file, p99",
-        _pctl(followed, 0.99),
-        "ms",
-        "original (1 s poll) p99",
-        a99,
-        "<= 50 ms",
-        higher_is_better=False,
-    )
+    goals = {"pipe": "<= 5 ms", "followed file": "<= 50 ms"}
+    for where, lags in (("pipe", pipe), ("followed file", followed)):
+        for q, goal in ((0.5, "-"), (0.99, goals[where])):
+            p = f"p{round(q * 100)}"
+            yield Figure(
+                f"alert latency, {where}, {p}",
+                _pctl(lags, q),
+                "ms",
+                f"original (1 s poll) {p}",
+                _pctl(anchor, q),
+                goal,
+                higher_is_better=False,
+            )
 
 
 @case("consume-throughput")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cases_consume import _lags, _pctl, paced_producer
-from lib import BUZZLINE, ROOT, Figure, case, timed
+from lib import BUZZLINE, ROOT, Figure, case, produce_cmd, timed
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -51,18 +51,7 @@ def kafka(args: argparse.Namespace) -> Iterator[Figure]:
             kenv = _kcat_env(tmp)
             data = tmp / "messages.json"
             subprocess.run(
-                [
-                    *BUZZLINE,
-                    "produce",
-                    "--interval",
-                    "0",
-                    "--count",
-                    str(N),
-                    "--format",
-                    "json",
-                    "-o",
-                    str(data),
-                ],
+                produce_cmd(N, "json", str(data)),
                 check=True,
                 stderr=subprocess.DEVNULL,
             )
@@ -72,18 +61,7 @@ def kafka(args: argparse.Namespace) -> Iterator[Figure]:
                     out.write(f"{json.loads(line)['state']}:{line}")
             ours_topic = unique_topic("ours")
             ours_p = timed(
-                [
-                    *BUZZLINE,
-                    "produce",
-                    "--interval",
-                    "0",
-                    "--count",
-                    str(N),
-                    "--format",
-                    "json",
-                    "-o",
-                    f"kafka://{broker.bootstrap}/{ours_topic}",
-                ],
+                produce_cmd(N, "json", f"kafka://{broker.bootstrap}/{ours_topic}"),
                 runs=1,
                 env=env,
             )

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from lib import BUZZLINE, PY, ROOT, Figure, case, timed
+from lib import BUZZLINE, PY, ROOT, Figure, case, produce_cmd, timed
 
 
 @case("startup")
@@ -40,7 +40,7 @@ def produce(args: argparse.Namespace) -> Iterator[Figure]:
     anchor_rate = original / anchor_s
     for fmt, goal in (("text", ">= 1,000,000/s"), ("json", ">= 400,000/s")):
         seconds = timed(
-            [*BUZZLINE, "produce", "--interval", "0", "--count", str(n), "--format", fmt],
+            produce_cmd(n, fmt),
             runs=args.runs,
         )
         yield Figure(

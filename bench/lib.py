@@ -92,6 +92,23 @@ def peak_rss_mb(cmd: list[str] | str, *, shell: bool = False) -> float:
     return int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
+def produce_cmd(count: int, fmt: str = "text", target: str = "-", *extra: str) -> list[str]:
+    """``buzzline produce`` of ``count`` messages as fast as possible into ``target``."""
+    return [
+        *BUZZLINE,
+        "produce",
+        "--interval",
+        "0",
+        "--count",
+        str(count),
+        "--format",
+        fmt,
+        "-o",
+        target,
+        *extra,
+    ]
+
+
 def produced(lines: int, fmt: str = "text") -> Path:
     """A log of the default vocabulary (seed 1), made once and kept in bench/data."""
     path = DATA / f"{fmt}-{lines}.log"
@@ -99,20 +116,7 @@ def produced(lines: int, fmt: str = "text") -> Path:
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         subprocess.run(
-            [
-                *BUZZLINE,
-                "produce",
-                "--interval",
-                "0",
-                "--count",
-                str(lines),
-                "--seed",
-                "1",
-                "--format",
-                fmt,
-                "-o",
-                str(partial),
-            ],
+            produce_cmd(lines, fmt, str(partial), "--seed", "1"),
             check=True,
             stderr=subprocess.DEVNULL,
         )

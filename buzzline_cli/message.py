@@ -108,17 +108,9 @@ class Clock:
         self._log_second = -1
         self._log_prefix = ""
 
-    def rfc3339(self) -> str:
-        """``2026-12-04T13:44:13.015123Z``: UTC, microseconds."""
-        micros = self._now_ns() // 1000
-        second, fraction = divmod(micros, 1_000_000)
-        if second != self._rfc_second:
-            self._rfc_second = second
-            self._rfc_prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        return f"{self._rfc_prefix}{fraction:06d}Z"
-
     def json_lines(self, first: int, tails: Sequence[str]) -> list[bytes]:
-        """JSON lines numbered from ``first``, each stamped when it is made (the hot loop)."""
+        """JSON lines numbered from ``first``, each stamped when it is made (the hot loop):
+        ``ts`` is ``2026-12-04T13:44:13.015123Z``, UTC, microseconds."""
         now_ns, out = self._now_ns, []
         second, prefix = self._rfc_second, self._rfc_prefix
         for seq, tail in enumerate(tails, first):

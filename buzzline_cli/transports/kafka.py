@@ -458,6 +458,13 @@ class KafkaSink:
         if self.first_error is None:
             self.first_error = text
 
+    def _send_one(self, line: bytes, key: bytes | None) -> None:
+        """One produce() call outside the hot loop (which calls the client directly)."""
+        if key is None:
+            self._producer.produce(self.topic, line)
+        else:
+            self._producer.produce(self.topic, line, key)
+
     def _produce_slow(self, line: bytes, key: bytes | None) -> None:
         """The local queue is full: serve delivery reports until there is room."""
         while True:
@@ -465,10 +472,7 @@ class KafkaSink:
             if self._rotate:
                 self._rotate_producer()
             try:
-                if key is None:
-                    self._producer.produce(self.topic, line)
-                else:
-                    self._producer.produce(self.topic, line, key)
+                self._send_one(line, key)
             except BufferError:
                 continue
             except Exception as exc:
@@ -489,10 +493,7 @@ class KafkaSink:
             # The producer is unusable: start a fresh one and try this message once more.
             self._rotate_producer()
             try:
-                if key is None:
-                    self._producer.produce(self.topic, line)
-                else:
-                    self._producer.produce(self.topic, line, key)
+                self._send_one(line, key)
                 return
             except BufferError:
                 self._produce_slow(line, key)
